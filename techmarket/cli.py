@@ -1,0 +1,66 @@
+"""Command-line tasks: ``flask seed`` and ``flask create-user``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from techmarket.domain.accounts import OrgKind, Role
+from techmarket.domain.passwords import password_problems
+from techmarket.extensions import db
+from techmarket.models import Organisation
+from techmarket.services import accounts
+from techmarket.services.accounts import ServiceError, UserData
+
+SEED_LABELS = {"organisations": "单位", "users": "用户"}
+FEATURED_ACCOUNTS = ("admin", "bureau", "enterprise", "institute", "broker")
+
+
+@click.command("seed")
+@click.option("--quiet", is_flag=True, help="不打印演示账号。")
+def seed_command(quiet: bool) -> None:
+    """加载 seed_data/ 中的演示数据（可重复执行，不会产生重复数据）。"""
+    from techmarket.seed import DEMO_PASSWORD, load_accounts
+
+    report = load_accounts(db.session)
+    db.session.commit()
+    created = "，".join(f"{SEED_LABELS.get(k, k)} {v} 个" for k, v in report.created.items())
+    click.echo(f"演示数据已就绪（本次新增：{created}）。")
+    if not quiet:
+        click.echo(f"\n演示账号（密码均为 {DEMO_PASSWORD}）：")
+        for username, role, org in report.accounts:
+            if username in FEATURED_ACCOUNTS:
+                click.echo(f"  {username:<12} {role}  {org}")
+        click.echo(f"  另有 {len(report.accounts) - len(FEATURED_ACCOUNTS)} 个演示账号，见 seed_data/users.json。")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="姓名")
+@click.option("--role", type=click.Choice(["bureau", "admin"]), default="bureau", show_default=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user_command(username: str, display_name: str, role: str, password: str) -> None:
+    """创建市科技局工作人员或系统管理员账号。"""
+    problems = password_problems(password, username=username)
+    if problems:
+        raise click.ClickException(" ".join(problems))
+    bureau = db.session.scalar(select(Organisation).where(Organisation.kind == OrgKind.BUREAU))
+    if bureau is None:
+        raise click.ClickException("尚未创建市科技局单位，请先执行 flask seed 或导入本市科技局信息。")
+    try:
+        accounts.create_staff_user(
+            db.session,
+            UserData(username=username, display_name=display_name, password=password),
+            role=Role(role),
+            bureau=bureau,
+        )
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(f"已创建账号 {username}（{Role(role).label}）。")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(seed_command)
+    app.cli.add_command(create_user_command)

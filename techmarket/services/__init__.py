@@ -1,0 +1,1 @@
+"""Use cases: take a session and plain values, flush, never commit (the request commits)."""

@@ -1,0 +1,92 @@
+"""Request plumbing shared by every page: sessions, security headers, blueprints, template helpers."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from flask import Flask, Response, session
+from flask_login import current_user
+
+from techmarket.domain.accounts import OrgKind, Role, Verification
+from techmarket.extensions import db, login_manager
+from techmarket.models import User
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """Session cookies carry "<user id>.<session version>"; a bumped version ends old sessions."""
+    user_id, _, version = session_id.partition(".")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version) or not user.active:
+        return None
+    return user
+
+
+def _enforce_absolute_timeout() -> None:
+    """Idle timeout comes from the signed cookie's age; this caps a session's whole life too."""
+    started = session.get("login_at")
+    if started is None:
+        return
+    limit_seconds = 3600 * int(_app_config("SESSION_ABSOLUTE_HOURS"))
+    if time.time() - float(started) > limit_seconds:
+        session.clear()
+
+
+def _app_config(key: str):
+    from flask import current_app
+
+    return current_app.config[key]
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if _app_config("HSTS"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if current_user.is_authenticated or "_user_id" in session:
+        headers["Cache-Control"] = "no-store"
+        headers["Pragma"] = "no-cache"
+    return response
+
+
+def _template_globals() -> dict:
+    return {"Role": Role, "OrgKind": OrgKind, "Verification": Verification}
+
+
+def _json_text(value: object) -> str:
+    """Readable JSON for pages (Chinese kept as is; Jinja still escapes the result)."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def init_app(app: Flask) -> None:
+    from techmarket.auth.routes import bp as auth_bp
+    from techmarket.bureau.routes import bp as bureau_bp
+    from techmarket.main.routes import bp as main_bp
+    from techmarket.orgs.routes import bp as orgs_bp
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录后再访问该页面。"
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "basic"
+
+    app.before_request(_enforce_absolute_timeout)
+    app.after_request(_security_headers)
+    app.context_processor(_template_globals)
+    app.add_template_filter(_json_text, "json_text")
+
+    for bp in (main_bp, auth_bp, orgs_bp, bureau_bp):
+        app.register_blueprint(bp)

@@ -2,5 +2,6 @@
 
 from techmarket.models.accounts import Organisation, User
 from techmarket.models.audit import AuditEntry
+from techmarket.models.listings import Achievement, ListingTerm, Need, NeedAccess
 
-__all__ = ["AuditEntry", "Organisation", "User"]
+__all__ = ["Achievement", "AuditEntry", "ListingTerm", "Need", "NeedAccess", "Organisation", "User"]

@@ -13,7 +13,7 @@ from techmarket.models import Organisation
 from techmarket.services import accounts
 from techmarket.services.accounts import ServiceError, UserData
 
-SEED_LABELS = {"organisations": "单位", "users": "用户"}
+SEED_LABELS = {"organisations": "单位", "users": "用户", "achievements": "科技成果", "needs": "技术需求"}
 FEATURED_ACCOUNTS = ("admin", "bureau", "enterprise", "institute", "broker")
 
 
@@ -21,9 +21,10 @@ FEATURED_ACCOUNTS = ("admin", "bureau", "enterprise", "institute", "broker")
 @click.option("--quiet", is_flag=True, help="不打印演示账号。")
 def seed_command(quiet: bool) -> None:
     """加载 seed_data/ 中的演示数据（可重复执行，不会产生重复数据）。"""
-    from techmarket.seed import DEMO_PASSWORD, load_accounts
+    from techmarket.seed import DEMO_PASSWORD, load_accounts, load_listings
 
     report = load_accounts(db.session)
+    report.created |= load_listings(db.session)
     db.session.commit()
     created = "，".join(f"{SEED_LABELS.get(k, k)} {v} 个" for k, v in report.created.items())
     click.echo(f"演示数据已就绪（本次新增：{created}）。")
@@ -61,6 +62,22 @@ def create_user_command(username: str, display_name: str, role: str, password: s
     click.echo(f"已创建账号 {username}（{Role(role).label}）。")
 
 
+listings_cli = click.Group("listings", help="科技成果与技术需求的维护命令。")
+
+
+@listings_cli.command("expire")
+def expire_command() -> None:
+    """把已过有效期的已发布成果和需求标记为“已过期”（建议每天运行一次）。"""
+    from datetime import date
+
+    from techmarket.services.listings import expire_due
+
+    count = expire_due(db.session, date.today())
+    db.session.commit()
+    click.echo(f"已将 {count} 条过期的发布标记为“已过期”。")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(listings_cli)
     app.cli.add_command(seed_command)
     app.cli.add_command(create_user_command)

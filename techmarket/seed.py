@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +87,96 @@ def load_accounts(session: Session, seed_dir: Path = SEED_DIR) -> SeedReport:
         report.accounts.append((row["username"], role.label, org_name))
     session.flush()
     return report
+
+
+def load_listings(session: Session, seed_dir: Path = SEED_DIR, *, today: date | None = None) -> dict[str, int]:
+    """Achievements and needs from seed_data/, keyed by (organisation, title): loaded once, never duplicated."""
+    from techmarket.domain.listings import (
+        Cooperation,
+        IPType,
+        ListingStatus,
+        Maturity,
+        TechField,
+        add_months,
+        cooperation_mask,
+    )
+    from techmarket.models import Achievement, Need
+    from techmarket.services.listings import reindex
+
+    today = today or date.today()
+    orgs = {row["key"]: normalize_credit_code(row["credit_code"]) for row in read_json("organisations.json", seed_dir)}
+    org_ids = dict(session.execute(select(Organisation.credit_code, Organisation.id)).all())
+    created = {"achievements": 0, "needs": 0}
+
+    def existing(model) -> set[tuple[int, str]]:
+        return set(session.execute(select(model.org_id, model.title)).all())
+
+    def lifecycle(row: dict, expires_on: date) -> dict:
+        status = ListingStatus(row.get("status", "published"))
+        published = status == ListingStatus.PUBLISHED
+        return {
+            "status": status,
+            "published_at": utcnow() if published else None,
+            "expires_on": expires_on if published else None,
+        }
+
+    def coop(row: dict) -> int:
+        return cooperation_mask([Cooperation.from_label(c) for c in row["cooperation"]])
+
+    def money(value: str | None) -> Decimal | None:
+        return Decimal(value) if value else None
+
+    have = existing(Achievement)
+    for row in read_json("achievements.json", seed_dir):
+        org_id = org_ids[orgs[row["org"]]]
+        if (org_id, row["title"]) in have:
+            continue
+        item = Achievement(
+            org_id=org_id,
+            title=row["title"],
+            summary=row["summary"],
+            description=row["description"],
+            field=TechField.from_label(row["field"]),
+            keywords=row.get("keywords", []),
+            maturity=Maturity.from_label(row["maturity"]),
+            trl=row.get("trl"),
+            ip_type=IPType.from_label(row["ip_type"]),
+            patent_numbers=row.get("patent_numbers", []),
+            cooperation_mask=coop(row),
+            price=money(row.get("price_yuan")),
+            team=row.get("team", ""),
+            contact_name=row.get("contact_name", ""),
+            contact_phone=row.get("contact_phone", ""),
+            pilot_base=bool(row.get("pilot_base")),
+            **lifecycle(row, add_months(today, 12)),
+        )
+        session.add(item)
+        session.flush()
+        reindex(session, item)
+        created["achievements"] += 1
+
+    have = existing(Need)
+    for row in read_json("needs.json", seed_dir):
+        org_id = org_ids[orgs[row["org"]]]
+        if (org_id, row["title"]) in have:
+            continue
+        deadline = date.fromisoformat(row["deadline"])
+        item = Need(
+            org_id=org_id,
+            title=row["title"],
+            description=row["description"],
+            field=TechField.from_label(row["field"]),
+            expected_outcome=row.get("expected_outcome", ""),
+            budget_min=money(row.get("budget_min")),
+            budget_max=money(row.get("budget_max")),
+            deadline=deadline,
+            cooperation_mask=coop(row),
+            confidential_details=row.get("confidential_details", ""),
+            anonymous=bool(row.get("anonymous")),
+            **lifecycle(row, deadline),
+        )
+        session.add(item)
+        session.flush()
+        reindex(session, item)
+        created["needs"] += 1
+    return created

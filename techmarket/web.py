@@ -9,6 +9,7 @@ from flask import Flask, Response, session
 from flask_login import current_user
 
 from techmarket.domain.accounts import OrgKind, Role, Verification
+from techmarket.domain.listings import ListingStatus, format_yuan
 from techmarket.extensions import db, login_manager
 from techmarket.models import User
 
@@ -64,7 +65,7 @@ def _security_headers(response: Response) -> Response:
 
 
 def _template_globals() -> dict:
-    return {"Role": Role, "OrgKind": OrgKind, "Verification": Verification}
+    return {"Role": Role, "OrgKind": OrgKind, "Verification": Verification, "ListingStatus": ListingStatus}
 
 
 def _json_text(value: object) -> str:
@@ -72,9 +73,15 @@ def _json_text(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+def _without_page(args: dict) -> dict:
+    """Query arguments to carry into pagination links (the page number is set by the link itself)."""
+    return {k: v for k, v in args.items() if k not in ("page", "kind")}
+
+
 def init_app(app: Flask) -> None:
     from techmarket.auth.routes import bp as auth_bp
     from techmarket.bureau.routes import bp as bureau_bp
+    from techmarket.listings.routes import bp as listings_bp
     from techmarket.main.routes import bp as main_bp
     from techmarket.orgs.routes import bp as orgs_bp
 
@@ -87,6 +94,8 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
     app.add_template_filter(_json_text, "json_text")
+    app.add_template_filter(format_yuan, "yuan")
+    app.add_template_filter(_without_page, "without_page")
 
-    for bp in (main_bp, auth_bp, orgs_bp, bureau_bp):
+    for bp in (main_bp, auth_bp, orgs_bp, bureau_bp, listings_bp):
         app.register_blueprint(bp)

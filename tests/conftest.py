@@ -32,7 +32,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 
     from techmarket import create_app
     from techmarket.extensions import db
-    from techmarket.seed import load_accounts
+    from techmarket.seed import load_accounts, load_listings
 
     tmp = tmp_path_factory.mktemp("techmarket")
     app = create_app(
@@ -48,6 +48,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     with app.app_context():
         upgrade()
         load_accounts(db.session)
+        load_listings(db.session)
         db.session.commit()
     yield app
     with app.app_context():

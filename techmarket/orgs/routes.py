@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -12,14 +14,17 @@ from techmarket import permissions
 from techmarket.access import acting_user, client_ip, get_or_404, require
 from techmarket.auth.forms import OrgProfileForm
 from techmarket.domain.accounts import ORG_KIND_LABELS, OrgKind, Verification
+from techmarket.domain.listings import ListingStatus
 from techmarket.domain.regions import TOWNS_AND_SUBDISTRICTS
 from techmarket.extensions import db
 from techmarket.forms_common import add_service_error
-from techmarket.models import Organisation
+from techmarket.models import Need, Organisation
 from techmarket.services import accounts
 from techmarket.services.accounts import OrgData, ServiceError
+from techmarket.services.listings import MODELS
 
 bp = Blueprint("orgs", __name__, url_prefix="/orgs")
+PUBLIC_STATES = (ListingStatus.PUBLISHED, ListingStatus.DEALT)
 PER_PAGE = 20
 DIRECTORY_KINDS = [k for k in OrgKind if k is not OrgKind.BUREAU]
 
@@ -53,9 +58,21 @@ def profile(org_id: int) -> str:
     org = get_or_404(Organisation, org_id)
     if not permissions.can_view_org(acting_user(), org):
         abort(404)  # an unverified unit's existence is not public
+    user = acting_user()
+    insider = permissions.is_member(user, org) or permissions.is_bureau(user)
+    listings = {}
+    for kind, model in MODELS.items():
+        stmt = select(model).where(model.org_id == org.id)
+        if not insider:  # the public sees what is published, and never an anonymous need
+            stmt = stmt.where(model.status.in_(PUBLIC_STATES))
+            if model is Need:
+                stmt = stmt.where(Need.anonymous.is_(False))
+        listings[kind] = db.session.scalars(stmt.order_by(model.id.desc()).limit(100)).all()
     return render_template(
         "orgs/profile.html",
         org=org,
+        listings=listings,
+        today=date.today(),
         can_edit=permissions.can_edit_org(acting_user(), org),
         can_verify=permissions.can_verify_org(acting_user(), org) and org.status == Verification.PENDING,
         show_members=permissions.is_member(acting_user(), org) or permissions.is_bureau(acting_user()),

@@ -63,6 +63,58 @@ MATRIX = {
     ],
 }
 
+OWNER_ONLY_GET = {ANON: 302, ENT: 200, INST: 403, BROKER: 403, BUREAU: 403, ADMIN: 403}
+PRIVATE_LISTING = {ANON: 404, ENT: 404, INST: 404, BROKER: 404, BUREAU: 200, ADMIN: 200}
+MATRIX.update(
+    {
+        "listings.browse": [
+            ("GET", "/achievements/", everyone(200)),
+            ("GET", "/needs/", everyone(200)),
+            ("GET", "/achievements/?q=轴承&min=abc", everyone(400)),
+        ],
+        "listings.detail": [
+            ("GET", "/achievements/{published_achievement}", everyone(200)),
+            ("GET", "/needs/{enterprise_need}", everyone(200)),
+            ("GET", "/achievements/{other_draft}", PRIVATE_LISTING),
+            ("GET", "/needs/{other_pending_need}", PRIVATE_LISTING),
+            ("GET", "/needs/999999", everyone(404)),
+        ],
+        "listings.create": [
+            ("GET", "/achievements/new", {ANON: 302, ENT: 403, INST: 200, BROKER: 403, BUREAU: 403, ADMIN: 403}),
+            ("GET", "/needs/new", OWNER_ONLY_GET),
+        ],
+        "listings.edit": [
+            ("GET", "/needs/{enterprise_need}/edit", OWNER_ONLY_GET),
+            ("GET", "/achievements/{other_draft}/edit", {**PRIVATE_LISTING, ANON: 302, BUREAU: 403, ADMIN: 403}),
+        ],
+        # empty POSTs: the owner gets 400 (no action given) or 422 (empty form); nobody else gets past the check
+        "listings.owner_action": [
+            (
+                "POST",
+                "/needs/{enterprise_need}/action",
+                {ANON: 302, ENT: 400, INST: 403, BROKER: 403, BUREAU: 403, ADMIN: 403},
+            )
+        ],
+        "listings.review": [("POST", "/needs/{enterprise_need}/review", BUREAU_POST)],
+        "listings.review_queue": [("GET", "/bureau/listings", BUREAU_ONLY)],
+        "listings.mine": [("GET", "/my/listings", SIGNED_IN)],
+        "listings.grant": [
+            (
+                "POST",
+                "/needs/{enterprise_need}/access",
+                {ANON: 302, ENT: 422, INST: 403, BROKER: 403, BUREAU: 403, ADMIN: 403},
+            )
+        ],
+        "listings.revoke": [
+            (
+                "POST",
+                "/needs/{enterprise_need}/access/999999/revoke",
+                {ANON: 302, ENT: 422, INST: 403, BROKER: 403, BUREAU: 403, ADMIN: 403},
+            )
+        ],
+    }
+)
+
 CASES = [
     pytest.param(endpoint, method, url, role, expected[role], id=f"{endpoint}-{method}-{url}-{role}")
     for endpoint, rows in MATRIX.items()
@@ -86,7 +138,21 @@ def ids(app):
 
             pending_broker = make_user(db.session, "broker", broker_status=Verification.PENDING).id
             db.session.commit()
+        from techmarket.domain.listings import ListingStatus
+        from techmarket.models import Achievement, Need
+
+        mine = {org_of("enterprise"), org_of("institute")}
+
+        def listing(model, status, own):
+            stmt = select(model.id).where(model.status == status).order_by(model.id)
+            stmt = stmt.where(model.org_id.in_(mine) if own else model.org_id.not_in(mine))
+            return db.session.scalar(stmt)
+
         return {
+            "published_achievement": listing(Achievement, ListingStatus.PUBLISHED, own=False),
+            "enterprise_need": listing(Need, ListingStatus.PUBLISHED, own=True),
+            "other_draft": listing(Achievement, ListingStatus.DRAFT, own=False),
+            "other_pending_need": listing(Need, ListingStatus.PENDING, own=False),
             "enterprise_org": org_of("enterprise"),
             "institute_org": org_of("institute"),
             "bureau_org": org_of("bureau"),

@@ -78,3 +78,120 @@ def publish_refusal_reason(user: User, org: Org | None) -> str | None:
     if org.status == Verification.REJECTED:
         return "本单位的认证申请已被驳回，请按驳回原因修改单位信息后重新提交。"
     return None
+
+
+# --- marketplace listings (achievements and needs) ---------------------------------------------------
+# listing: ``org_id``, ``org`` (the owner organisation), ``status`` (ListingStatus), ``kind``
+# ("achievement" | "need"); a need also has ``anonymous``. ``grants`` is the need's access list as
+# (org ids, user ids) the owner accepted.
+
+_PRIVATE_LISTING_STATES = frozenset({"draft", "pending"})
+
+
+def listing_owner_kind_ok(kind: str, org: Org) -> bool:
+    """Needs come from enterprises; achievements from seller-side units."""
+    if org is None:
+        return False
+    return org.kind == OrgKind.ENTERPRISE if kind == "need" else OrgKind(org.kind).is_seller
+
+
+def can_create_listing(user: User, kind: str) -> bool:
+    """Members of the right kind of unit may draft (submitting needs a verified unit, see can_publish)."""
+    if user is None or user.role not in (Role.ENTERPRISE, Role.INSTITUTE) or user.org is None:
+        return False
+    return listing_owner_kind_ok(kind, user.org)
+
+
+def owns_listing(user: User, listing: Any) -> bool:
+    return user is not None and user.org_id is not None and user.org_id == listing.org_id
+
+
+def can_view_listing(user: User, listing: Any) -> bool:
+    """Drafts and listings under review: owner and bureau only. Everything else keeps a public page."""
+    if listing.status.value not in _PRIVATE_LISTING_STATES:
+        return True
+    return owns_listing(user, listing) or is_bureau(user)
+
+
+def can_edit_listing(user: User, listing: Any) -> bool:
+    from techmarket.domain.listings import EDITABLE
+
+    return owns_listing(user, listing) and user.role in (Role.ENTERPRISE, Role.INSTITUTE) and listing.status in EDITABLE
+
+
+def can_review_listing(user: User) -> bool:
+    return is_bureau(user)
+
+
+def can_read_confidential(user: User, need: Any, grants: tuple[frozenset[int], frozenset[int]]) -> bool:
+    """The bureau, the owner's members, and the organisations and brokers the owner accepted."""
+    if user is None:
+        return False
+    if is_bureau(user) or owns_listing(user, need):
+        return True
+    org_ids, user_ids = grants
+    return user.id in user_ids or (user.org_id is not None and user.org_id in org_ids)
+
+
+def can_see_poster(user: User, need: Any, grants: tuple[frozenset[int], frozenset[int]]) -> bool:
+    """An anonymous need hides its enterprise from everyone who may not read its confidential part."""
+    return not need.anonymous or can_read_confidential(user, need, grants)
+
+
+# --- technology contracts -------------------------------------------------------------------------
+# contract: ``buyer_org_id``, ``seller_org_id`` (None when that party is not on the platform),
+# ``broker_id``. Who may see a contract may see its evidence files; everyone else gets a 404.
+
+
+def is_contract_party(user: User, contract: Any) -> bool:
+    return (
+        user is not None
+        and user.role in (Role.ENTERPRISE, Role.INSTITUTE)
+        and user.org_id is not None
+        and user.org_id in (contract.buyer_org_id, contract.seller_org_id)
+    )
+
+
+def is_contract_broker(user: User, contract: Any) -> bool:
+    return user is not None and user.role == Role.BROKER and contract.broker_id == user.id
+
+
+def can_view_contract(user: User, contract: Any) -> bool:
+    """The parties' members, the contract's broker and the bureau; the evidence files likewise."""
+    return is_contract_party(user, contract) or is_contract_broker(user, contract) or is_bureau(user)
+
+
+def can_create_contract(user: User) -> bool:
+    """Members of a verified unit (which must be a party, checked by the service) and verified brokers."""
+    if can_broker(user):
+        return True
+    return (
+        user is not None
+        and user.role in (Role.ENTERPRISE, Role.INSTITUTE)
+        and user.org is not None
+        and user.org.status == Verification.VERIFIED
+    )
+
+
+def can_edit_contract(user: User, contract: Any) -> bool:
+    """The parties and the broker edit a draft or a returned contract (the state is checked separately)."""
+    return is_contract_party(user, contract) or is_contract_broker(user, contract)
+
+
+def can_submit_contract(user: User, contract: Any) -> bool:
+    """The seller side submits: its members or the broker; the buyer when the seller is not on the platform."""
+    if is_contract_broker(user, contract):
+        return True
+    if contract.seller_org_id is not None:
+        return is_contract_party(user, contract) and user.org_id == contract.seller_org_id
+    return is_contract_party(user, contract)
+
+
+def can_record_payment(user: User, contract: Any) -> bool:
+    """Payments and their vouchers and invoices come from the parties and the broker."""
+    return is_contract_party(user, contract) or is_contract_broker(user, contract)
+
+
+def can_review_contract(user: User) -> bool:
+    """Registration, return, termination and revocation are the bureau's."""
+    return is_bureau(user)

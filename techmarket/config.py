@@ -81,6 +81,7 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 5 minutes;50 per day"),
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 5 minutes;300 per day"),
         "HSTS": production,
+        "ACHIEVEMENT_VALIDITY_MONTHS": int(env.get("ACHIEVEMENT_VALIDITY_MONTHS", "12")),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "JSON_AS_ASCII": False,
         "WTF_I18N_ENABLED": False,  # WTForms' own zh catalogue, see forms_common.BaseForm

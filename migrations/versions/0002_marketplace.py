@@ -58,6 +58,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_achievement'))
     )
     with op.batch_alter_table('achievement', schema=None) as batch_op:
+        batch_op.create_index('ix_achievement_public', ['status', 'published_at', 'expires_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_achievement_expires_on'), ['expires_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_achievement_field'), ['field'], unique=False)
         batch_op.create_index(batch_op.f('ix_achievement_maturity'), ['maturity'], unique=False)
@@ -92,6 +93,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_need'))
     )
     with op.batch_alter_table('need', schema=None) as batch_op:
+        batch_op.create_index('ix_need_public', ['status', 'published_at', 'expires_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_need_budget_max'), ['budget_max'], unique=False)
         batch_op.create_index(batch_op.f('ix_need_deadline'), ['deadline'], unique=False)
         batch_op.create_index(batch_op.f('ix_need_expires_on'), ['expires_on'], unique=False)
@@ -128,6 +130,7 @@ def downgrade():
 
     op.drop_table('need_access')
     with op.batch_alter_table('need', schema=None) as batch_op:
+        batch_op.drop_index('ix_need_public')
         batch_op.drop_index(batch_op.f('ix_need_status'))
         batch_op.drop_index(batch_op.f('ix_need_published_at'))
         batch_op.drop_index(batch_op.f('ix_need_org_id'))
@@ -138,6 +141,7 @@ def downgrade():
 
     op.drop_table('need')
     with op.batch_alter_table('achievement', schema=None) as batch_op:
+        batch_op.drop_index('ix_achievement_public')
         batch_op.drop_index(batch_op.f('ix_achievement_status'))
         batch_op.drop_index(batch_op.f('ix_achievement_published_at'))
         batch_op.drop_index(batch_op.f('ix_achievement_price'))

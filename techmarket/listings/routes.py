@@ -32,6 +32,7 @@ from techmarket.extensions import db
 from techmarket.forms_common import add_service_error
 from techmarket.listings.forms import AchievementForm, GrantForm, NeedForm, ReasonForm, RenewForm
 from techmarket.models import Achievement, AuditEntry, Need, NeedAccess, Organisation
+from techmarket.search import query_terms
 from techmarket.services import listings as svc
 from techmarket.services.accounts import ServiceError
 
@@ -85,10 +86,10 @@ def browse(kind: str) -> tuple[str, int]:
         pilot_base=request.args.get("pilot_base") == "1",
         sort="deadline" if request.args.get("sort") == "deadline" else "newest",
     )
-    filters.terms = svc.search.query_terms(q) if q else []
+    filters.terms = query_terms(q) if q else []
     if q and not filters.terms:
         errors.append("搜索词中没有可检索的内容，请换用更具体的词语，例如“轴承”“耐火材料”。")
-    page = db.paginate(svc.search_statement(k, filters, today()), per_page=PER_PAGE, error_out=False, max_per_page=50)
+    page = svc.search(db.session, k, filters, today(), request.args.get("page", 1, type=int), PER_PAGE)
     owner_kinds = (
         [OrgKind.ENTERPRISE] if k == "need" else sorted((o for o in OrgKind if o.is_seller), key=list(OrgKind).index)
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -10,6 +12,7 @@ from techmarket import permissions
 from techmarket.domain.accounts import OrgKind, Verification
 from techmarket.extensions import db
 from techmarket.models import Organisation, User
+from techmarket.services.listings import Filters, search
 
 bp = Blueprint("main", __name__)
 
@@ -33,7 +36,9 @@ def index() -> str:
             select(func.count()).select_from(User).where(User.broker_status == Verification.VERIFIED)
         ),
     }
-    return render_template("main/index.html", stats=stats, latest=latest)
+    empty = Filters()
+    newest = {kind: search(db.session, kind, empty, date.today(), 1, 6).items for kind in ("achievement", "need")}
+    return render_template("main/index.html", stats=stats, latest=latest, newest=newest)
 
 
 @bp.route("/dashboard")

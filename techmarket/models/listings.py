@@ -69,6 +69,7 @@ class Achievement(ListingMixin, db.Model):
     """科技成果: listed by universities, institutes and other seller-side units."""
 
     __tablename__ = "achievement"
+    __table_args__ = (Index("ix_achievement_public", "status", "published_at", "expires_on"),)
     kind = "achievement"
 
     summary: Mapped[str] = mapped_column(String(300))
@@ -89,6 +90,7 @@ class Need(ListingMixin, db.Model):
     """技术需求: posted by enterprises; the confidential part is for the bureau and accepted parties only."""
 
     __tablename__ = "need"
+    __table_args__ = (Index("ix_need_public", "status", "published_at", "expires_on"),)
     kind = "need"
 
     description: Mapped[str] = mapped_column(Text)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from dataclasses import field as dataclass_field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from techmarket import search
+from techmarket import search as text_search
 from techmarket.domain.accounts import OrgKind, Verification
 from techmarket.domain.listings import (
     Cooperation,
@@ -75,7 +76,7 @@ def _index_parts(listing: Achievement | Need) -> list[str]:
 
 def reindex(session: Session, listing: Achievement | Need) -> None:
     session.execute(delete(ListingTerm).where(ListingTerm.kind == listing.kind, ListingTerm.listing_id == listing.id))
-    terms = search.index_terms(_index_parts(listing))
+    terms = text_search.index_terms(_index_parts(listing))
     session.add_all(ListingTerm(kind=listing.kind, term=t, listing_id=listing.id) for t in sorted(terms))
 
 
@@ -291,26 +292,30 @@ class Filters:
     terms: list[str] = dataclass_field(default_factory=list)
 
 
-def search_statement(kind: str, filters: Filters, today: date):
-    """Published, unexpired listings matching every filter; every query term must be in the index."""
+def search_ids(kind: str, filters: Filters, today: date) -> Select:
+    """Ids of published, unexpired listings matching every filter, in display order.
+
+    Only ids are selected, so the public-listing index (status, published_at, expires_on) covers the
+    common case; the organisation is joined only when a filter needs it.
+    """
     model = MODELS[kind]
-    stmt = (
-        select(model)
-        .join(model.org)
-        .where(model.status == ListingStatus.PUBLISHED, or_(model.expires_on.is_(None), model.expires_on >= today))
+    stmt = select(model.id).where(
+        model.status == ListingStatus.PUBLISHED, or_(model.expires_on.is_(None), model.expires_on >= today)
     )
     for term in filters.terms:
         stmt = stmt.where(
             model.id.in_(select(ListingTerm.listing_id).where(ListingTerm.kind == kind, ListingTerm.term == term))
         )
+    if filters.owner_kind or filters.town:
+        stmt = stmt.join(Organisation, Organisation.id == model.org_id)
+        if filters.owner_kind:
+            stmt = stmt.where(Organisation.kind == filters.owner_kind)
+        if filters.town:
+            stmt = stmt.where(Organisation.town == filters.town)
     if filters.field:
         stmt = stmt.where(model.field == filters.field)
     if filters.cooperation:
         stmt = stmt.where(model.cooperation_mask.op("&")(filters.cooperation.bit) != 0)
-    if filters.owner_kind:
-        stmt = stmt.where(Organisation.kind == filters.owner_kind)
-    if filters.town:
-        stmt = stmt.where(Organisation.town == filters.town)
     if kind == "achievement":
         if filters.maturity:
             stmt = stmt.where(model.maturity == filters.maturity)
@@ -327,7 +332,55 @@ def search_statement(kind: str, filters: Filters, today: date):
         if filters.max_amount is not None:
             stmt = stmt.where(func.coalesce(model.budget_min, model.budget_max) <= filters.max_amount)
     if filters.sort == "deadline":
-        stmt = stmt.order_by(model.expires_on.asc(), model.id.desc())
-    else:
-        stmt = stmt.order_by(model.published_at.desc(), model.id.desc())
-    return stmt
+        return stmt.order_by(model.expires_on.asc(), model.id.desc())
+    return stmt.order_by(model.published_at.desc(), model.id.desc())
+
+
+@dataclass
+class Page:
+    """One page of results, with what the pagination macro needs."""
+
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+    def iter_pages(self, edge: int = 2, around: int = 2) -> Iterator[int | None]:
+        last = 0
+        for n in range(1, self.pages + 1):
+            if n <= edge or abs(n - self.page) <= around or n > self.pages - edge:
+                if last and n - last > 1:
+                    yield None
+                yield n
+                last = n
+
+
+def search(session: Session, kind: str, filters: Filters, today: date, page: int, per_page: int) -> Page:
+    """Count and fetch one page in two cheap steps: ids from the index, then those rows only."""
+    ids_stmt = search_ids(kind, filters, today)
+    total = session.scalar(select(func.count()).select_from(ids_stmt.order_by(None).subquery())) or 0
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    ids = list(session.scalars(ids_stmt.limit(per_page).offset((page - 1) * per_page)))
+    model = MODELS[kind]
+    rows = {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))} if ids else {}
+    return Page(items=[rows[i] for i in ids if i in rows], page=page, per_page=per_page, total=total)

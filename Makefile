@@ -24,6 +24,7 @@ seed: migrate
 	$(FLASK) seed
 
 run: seed
+	$(FLASK) matching ensure
 	@echo "技术市场已启动：http://127.0.0.1:$(PORT)  （Ctrl+C 停止）"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 

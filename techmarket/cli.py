@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from techmarket.domain.accounts import OrgKind, Role
 from techmarket.domain.passwords import password_problems
@@ -13,7 +13,15 @@ from techmarket.models import Organisation
 from techmarket.services import accounts
 from techmarket.services.accounts import ServiceError, UserData
 
-SEED_LABELS = {"organisations": "单位", "users": "用户", "achievements": "科技成果", "needs": "技术需求"}
+SEED_LABELS = {
+    "organisations": "单位",
+    "users": "用户",
+    "achievements": "科技成果",
+    "needs": "技术需求",
+    "targets": "建设目标",
+    "policy_tasks": "政策任务",
+    "registry": "名录认定",
+}
 FEATURED_ACCOUNTS = ("admin", "bureau", "enterprise", "institute", "broker")
 
 
@@ -21,10 +29,11 @@ FEATURED_ACCOUNTS = ("admin", "bureau", "enterprise", "institute", "broker")
 @click.option("--quiet", is_flag=True, help="不打印演示账号。")
 def seed_command(quiet: bool) -> None:
     """加载 seed_data/ 中的演示数据（可重复执行，不会产生重复数据）。"""
-    from techmarket.seed import DEMO_PASSWORD, load_accounts, load_listings
+    from techmarket.seed import DEMO_PASSWORD, load_accounts, load_listings, load_registry
 
     report = load_accounts(db.session)
     report.created |= load_listings(db.session)
+    report.created |= load_registry(db.session)
     db.session.commit()
     created = "，".join(f"{SEED_LABELS.get(k, k)} {v} 个" for k, v in report.created.items())
     click.echo(f"演示数据已就绪（本次新增：{created}）。")
@@ -77,7 +86,45 @@ def expire_command() -> None:
     click.echo(f"已将 {count} 条过期的发布标记为“已过期”。")
 
 
+matching_cli = click.Group("matching", help="匹配引擎索引的维护命令。")
+
+
+@matching_cli.command("rebuild")
+def matching_rebuild_command() -> None:
+    """用全部已发布的成果和需求重新训练匹配索引（所有进程随后都会使用新索引）。"""
+    from datetime import date
+    from pathlib import Path
+
+    from flask import current_app
+
+    from techmarket import matchindex
+    from techmarket.models import Achievement, Need
+
+    total = sum(db.session.scalar(select(func.count()).select_from(m)) or 0 for m in (Achievement, Need))
+    with click.progressbar(length=total, label="重建匹配索引") as bar:
+        index = matchindex.rebuild(db.session, Path(current_app.config["MATCHING_DIR"]), date.today(), bar.update)
+    db.session.commit()
+    sizes = {k: len(v) for k, v in index.stamps.items()}
+    click.echo(f"完成：科技成果 {sizes.get('achievement', 0)} 条，技术需求 {sizes.get('need', 0)} 条。")
+
+
+@matching_cli.command("ensure")
+def matching_ensure_command() -> None:
+    """启动时使用：已保存的索引与数据一致时直接使用，否则增量更新或重建。"""
+    from datetime import date
+    from pathlib import Path
+
+    from flask import current_app
+
+    from techmarket import matchindex
+
+    index = matchindex.get(db.session, Path(current_app.config["MATCHING_DIR"]), date.today())
+    db.session.commit()
+    click.echo(f"匹配索引已就绪（版本 {index.version}）。")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(matching_cli)
     app.cli.add_command(listings_cli)
     app.cli.add_command(seed_command)
     app.cli.add_command(create_user_command)

@@ -60,7 +60,8 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "MAX_CONTENT_LENGTH": UPLOAD_LIMIT_BYTES + 1024 * 1024,  # a 20 MB file plus the form
         "UPLOAD_LIMIT_BYTES": UPLOAD_LIMIT_BYTES,
-        "UPLOAD_FOLDER": str(instance_path / "uploads"),
+        "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(instance_path / "uploads"),
+        "MATCHING_DIR": env.get("MATCHING_DIR") or str(instance_path / "matching"),
         # Sessions: signed cookie whose age is checked on every request (idle timeout) and whose
         # user id carries a per-user session version (server-side logout), see auth.sessions.
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=int(env.get("SESSION_IDLE_MINUTES", "30"))),

@@ -195,3 +195,51 @@ def can_record_payment(user: User, contract: Any) -> bool:
 def can_review_contract(user: User) -> bool:
     """Registration, return, termination and revocation are the bureau's."""
     return is_bureau(user)
+
+
+# --- match cases (对接项目) ---------------------------------------------------------------------------
+# case: ``broker_id``, ``need`` (with ``org_id``), ``achievement`` (with ``org_id``), ``status``.
+
+
+def case_side(user: User, case: Any) -> str | None:
+    """ "buyer" or "seller" when the user is a member of that party's organisation."""
+    if user is None or user.org_id is None:
+        return None
+    if user.org_id == case.need.org_id:
+        return "buyer"
+    if user.org_id == case.achievement.org_id:
+        return "seller"
+    return None
+
+
+def is_case_broker(user: User, case: Any) -> bool:
+    return user is not None and case.broker_id is not None and case.broker_id == user.id
+
+
+def can_view_case(user: User, case: Any) -> bool:
+    """Only the case's parties, its broker and the bureau."""
+    return is_bureau(user) or is_case_broker(user, case) or case_side(user, case) is not None
+
+
+def can_work_case(user: User, case: Any) -> bool:
+    """Notes, meetings, next actions, status changes: the broker, or the parties when no broker is assigned."""
+    if is_case_broker(user, case):
+        return True
+    return case.broker_id is None and case_side(user, case) is not None
+
+
+def can_message_case(user: User, case: Any) -> bool:
+    return is_case_broker(user, case) or case_side(user, case) is not None
+
+
+def can_claim_pairs(user: User) -> bool:
+    return can_broker(user)
+
+
+def can_start_case(user: User, need: Any, achievement: Any) -> bool:
+    """“我感兴趣”: a member of either party (with a verified unit) starts a case on a pair."""
+    if user is None or user.role not in (Role.ENTERPRISE, Role.INSTITUTE) or user.org is None:
+        return False
+    if user.org.status != Verification.VERIFIED:
+        return False
+    return user.org_id in (need.org_id, achievement.org_id)

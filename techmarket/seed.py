@@ -180,3 +180,82 @@ def load_listings(session: Session, seed_dir: Path = SEED_DIR, *, today: date | 
         reindex(session, item)
         created["needs"] += 1
     return created
+
+
+def load_registry(session: Session, seed_dir: Path = SEED_DIR, *, today: date | None = None) -> dict[str, int]:
+    """The policy's targets and tasks and a demo innovation registry (dashboard); loaded once, never duplicated."""
+    from techmarket.domain.registry import EntryCategory, Level, check_entry
+    from techmarket.domain.targets import ContractSide, CountMode, Metric
+    from techmarket.models import PolicyTask, RegistryEntry, Target
+    from techmarket.services.registry import existing_identities, unit_key
+
+    today = today or date.today()
+    created = {"targets": 0, "policy_tasks": 0, "registry": 0}
+    have_targets = set(session.scalars(select(Target.code)))
+    for order, row in enumerate(read_json("targets.json", seed_dir)):
+        if row["code"] in have_targets:
+            continue
+        session.add(
+            Target(
+                code=row["code"],
+                name=row["name"],
+                metric=Metric(row["metric"]),
+                target_value=Decimal(row["target_value"]),
+                unit=row["unit"],
+                period_start=date.fromisoformat(row["period_start"]),
+                deadline=date.fromisoformat(row["deadline"]),
+                contract_side=ContractSide(row["contract_side"]) if row.get("contract_side") else None,
+                categories=[EntryCategory(c).value for c in row.get("categories", [])],
+                levels=[Level(v).value for v in row.get("levels", [])],
+                count_mode=CountMode(row["count_mode"]) if row.get("count_mode") else None,
+                source=row.get("source", ""),
+                note=row.get("note", ""),
+                sort_order=order,
+            )
+        )
+        created["targets"] += 1
+
+    plan = json.loads((seed_dir / "policy_tasks.json").read_text(encoding="utf-8"))
+    have_tasks = set(session.scalars(select(PolicyTask.number).where(PolicyTask.plan == plan["plan"])))
+    for row in plan["tasks"]:
+        if row["number"] in have_tasks:
+            continue
+        session.add(
+            PolicyTask(
+                plan=plan["plan"],
+                number=row["number"],
+                section=row["section"],
+                title=row["title"],
+                summary=row["summary"],
+                departments=row["departments"],
+            )
+        )
+        created["policy_tasks"] += 1
+
+    have_entries = existing_identities(session)
+    org_ids = dict(session.execute(select(Organisation.credit_code, Organisation.id)).all())
+    for row in read_json("registry.json", seed_dir):
+        data = check_entry({**row, "category": EntryCategory(row["category"]), "level": Level(row["level"])}, today)
+        if data.identity in have_entries:
+            continue
+        have_entries.add(data.identity)
+        session.add(
+            RegistryEntry(
+                name=data.name,
+                unit_name=data.unit_name,
+                credit_code=data.credit_code,
+                unit_key=unit_key(data),
+                org_id=org_ids.get(data.credit_code or ""),
+                category=data.category,
+                level=data.level,
+                recognized_year=data.recognized_year,
+                recognized_on=data.recognized_on,
+                certificate_no=data.certificate_no,
+                town=data.town,
+                local=data.local,
+                note=data.note,
+            )
+        )
+        created["registry"] += 1
+    session.flush()
+    return created

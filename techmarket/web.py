@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 from flask import Flask, Response, session
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from techmarket.domain.accounts import OrgKind, Role, Verification
 from techmarket.domain.listings import ListingStatus, format_yuan
@@ -65,7 +67,38 @@ def _security_headers(response: Response) -> Response:
 
 
 def _template_globals() -> dict:
-    return {"Role": Role, "OrgKind": OrgKind, "Verification": Verification, "ListingStatus": ListingStatus}
+    unread = 0
+    if current_user.is_authenticated:
+        from techmarket.services.cases import unread_count
+
+        unread = unread_count(db.session, current_user.id)
+    return {
+        "unread_notifications": unread,
+        "Role": Role,
+        "OrgKind": OrgKind,
+        "Verification": Verification,
+        "ListingStatus": ListingStatus,
+    }
+
+
+def _key_terms(terms: list[str] | tuple[str, ...]) -> list[str]:
+    """Match terms worth showing: single characters (磨, 带) explain little and mark half a page."""
+    return [t for t in terms if t and len(t.strip()) >= 2]
+
+
+def _highlight(text: str, terms: list[str] | tuple[str, ...]) -> Markup:
+    """Escape ``text`` and wrap every occurrence of the match terms in <mark> (longest terms first)."""
+    words = sorted(set(_key_terms(terms)), key=len, reverse=True)
+    if not words:
+        return escape(text)
+    pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+    out, last = [], 0
+    for match in pattern.finditer(text):
+        out.append(escape(text[last : match.start()]))
+        out.append(Markup("<mark>") + escape(match.group(0)) + Markup("</mark>"))
+        last = match.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
 
 
 def _json_text(value: object) -> str:
@@ -80,7 +113,11 @@ def _without_page(args: dict) -> dict:
 
 def init_app(app: Flask) -> None:
     from techmarket.auth.routes import bp as auth_bp
+    from techmarket.awards.routes import bp as awards_bp
     from techmarket.bureau.routes import bp as bureau_bp
+    from techmarket.cases.routes import bp as cases_bp
+    from techmarket.contracts.routes import bp as contracts_bp
+    from techmarket.dashboard.routes import bp as dashboard_bp
     from techmarket.listings.routes import bp as listings_bp
     from techmarket.main.routes import bp as main_bp
     from techmarket.orgs.routes import bp as orgs_bp
@@ -96,6 +133,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_json_text, "json_text")
     app.add_template_filter(format_yuan, "yuan")
     app.add_template_filter(_without_page, "without_page")
+    app.add_template_filter(_highlight, "highlight")
+    app.add_template_filter(_key_terms, "key_terms")
 
-    for bp in (main_bp, auth_bp, orgs_bp, bureau_bp, listings_bp):
+    for bp in (main_bp, auth_bp, orgs_bp, bureau_bp, listings_bp, cases_bp, awards_bp, contracts_bp, dashboard_bp):
         app.register_blueprint(bp)

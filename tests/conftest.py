@@ -32,7 +32,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 
     from techmarket import create_app
     from techmarket.extensions import db
-    from techmarket.seed import load_accounts, load_listings
+    from techmarket.seed import load_accounts, load_listings, load_registry
 
     tmp = tmp_path_factory.mktemp("techmarket")
     app = create_app(
@@ -43,12 +43,14 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "SQLALCHEMY_DATABASE_URI": database_url(str(tmp)),
             "RATELIMIT_STORAGE_URI": "memory://",
             "UPLOAD_FOLDER": str(tmp / "uploads"),
+            "MATCHING_DIR": str(tmp / "matching"),
         }
     )
     with app.app_context():
         upgrade()
         load_accounts(db.session)
         load_listings(db.session)
+        load_registry(db.session)
         db.session.commit()
     yield app
     with app.app_context():

@@ -6,6 +6,7 @@ One set of views serves both sides: ``<kind>`` in the URL is ``achievements`` or
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -13,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug import Response
 
-from techmarket import permissions
+from techmarket import matchindex, permissions
 from techmarket.access import acting_user, bureau_required, client_ip, get_or_404, require
 from techmarket.domain.accounts import ORG_KIND_LABELS, OrgKind
+from techmarket.domain.cases import strength
 from techmarket.domain.listings import (
     ACTION_LABELS,
     TRANSITIONS,
@@ -35,6 +37,7 @@ from techmarket.models import Achievement, AuditEntry, Need, NeedAccess, Organis
 from techmarket.search import query_terms
 from techmarket.services import listings as svc
 from techmarket.services.accounts import ServiceError
+from techmarket.services.cases import notify_new_recommendations
 
 bp = Blueprint("listings", __name__)
 KIND_URL = "<any(achievements, needs):kind>"
@@ -138,6 +141,7 @@ def detail(kind: str, listing_id: int) -> str:
                 .where(NeedAccess.need_id == listing.id)
             ).all()
     status = listing.current_status(today())
+    recommendations, interest = _recommendations(listing, status, user, grants)
     return render_template(
         "listings/detail.html",
         listing=listing,
@@ -157,7 +161,30 @@ def detail(kind: str, listing_id: int) -> str:
         review_form=ReasonForm(formdata=None),
         renew_form=RenewForm(formdata=None),
         grant_form=GrantForm(formdata=None),
+        recommendations=recommendations,
+        interest=interest,
+        shared_terms=sorted({t for _, m, _ in recommendations for t in m.terms}),
     )
+
+
+def _recommendations(listing: Achievement | Need, status: ListingStatus, user, grants):
+    """The other side's best matches (above the no-match threshold) and this user's “我感兴趣” options."""
+    if status != ListingStatus.PUBLISHED:
+        return [], []
+    idx = matchindex.get(db.session, Path(current_app.config["MATCHING_DIR"]), today())
+    other = Achievement if isinstance(listing, Need) else Need
+    matches = matchindex.recommend(idx, listing.kind, listing, top=5)
+    rows = {r.id: r for r in db.session.scalars(select(other).where(other.id.in_([int(m.id) for m in matches])))}
+    threshold = matchindex.threshold(idx)
+    recommendations = [(rows[int(m.id)], m, strength(m.score, threshold)) for m in matches if int(m.id) in rows]
+    interest = []
+    if user is not None and user.org_id is not None and permissions.can_create_listing(user, other.kind):
+        interest = db.session.scalars(
+            select(other)
+            .where(other.org_id == user.org_id, other.status == ListingStatus.PUBLISHED)
+            .order_by(other.id.desc())
+        ).all()
+    return recommendations, interest
 
 
 def _form_for(kind: str, formdata=None, obj=None):
@@ -353,6 +380,9 @@ def review(kind: str, listing_id: int) -> Response | tuple[str, int]:
         db.session.rollback()
         flash(exc.message, "danger")
         return review_queue(), 422 if exc.field == "reason" else 409
+    if action == "approve":
+        idx = matchindex.get(db.session, Path(current_app.config["MATCHING_DIR"]), today())
+        notify_new_recommendations(db.session, idx, listing)
     db.session.commit()
     flash(f"已{ACTION_LABELS[action]}：{listing.title}", "success")
     return redirect(url_for("listings.review_queue"))

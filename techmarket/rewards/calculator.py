@@ -111,6 +111,12 @@ class _Calculation:
             return "该项目已享受财政资金补贴，不参与奖励"
         return None
 
+    def bureau_excluded(self, kind: str, c: Contract) -> str | None:
+        for exclusion in self.data.exclusions:
+            if exclusion.kind == kind and exclusion.contract_id == c.id:
+                return f"经科技局审核排除（{exclusion.reason}）"
+        return None
+
     def type_excluded(self, c: Contract, types: tuple[str, ...] | None, side: str) -> str | None:
         main = main_contract_type(c.type)
         if types is None or main in types:
@@ -182,6 +188,7 @@ class _Calculation:
             self.not_eligible(c)
             or self.type_excluded(c, rule.contract_types, "买方")
             or self.higher_level("buyer", c.buyer.credit_code, c.id)
+            or self.bureau_excluded("buyer", c)
         )
         if reason:
             return self.line("buyer", c, rule.rate, ZERO, ZERO, f"{self.head(c)}，{reason}，奖励 0.00 元")
@@ -216,7 +223,11 @@ class _Calculation:
                 continue
             lines, total = [], ZERO
             for c in sorted(contracts, key=lambda c: c.id):
-                reason = self.not_eligible(c) or self.type_excluded(c, rule.contract_types, "卖方")
+                reason = (
+                    self.not_eligible(c)
+                    or self.type_excluded(c, rule.contract_types, "卖方")
+                    or self.bureau_excluded("seller", c)
+                )
                 if reason:
                     lines.append(self.line("seller", c, rule.rate, ZERO, ZERO, f"{self.head(c)}，{reason}"))
                     continue

@@ -92,12 +92,22 @@ class PriorAward:
 
 
 @dataclass(frozen=True)
+class Exclusion:
+    """A contract line the bureau excluded on review, with its written reason."""
+
+    contract_id: str
+    kind: str  # buyer | seller
+    reason: str
+
+
+@dataclass(frozen=True)
 class RewardInput:
     year: int  # the reward year Y (上年度); the bureau pays in Y + 1
     contracts: tuple[Contract, ...] = ()
     institutions: tuple[Institution, ...] = ()
     prior_awards: tuple[PriorAward, ...] = ()
     policy: str = DEFAULT_POLICY_ID
+    exclusions: tuple[Exclusion, ...] = ()
 
 
 @dataclass(frozen=True)

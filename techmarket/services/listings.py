@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from techmarket import matchindex
 from techmarket import search as text_search
 from techmarket.domain.accounts import OrgKind, Verification
 from techmarket.domain.listings import (
@@ -133,6 +134,7 @@ def update(
         listing.expires_on = listing.deadline
     session.flush()
     reindex(session, listing)
+    matchindex.bump_version(session)
     audit.record(
         session,
         "edit_listing",
@@ -189,6 +191,7 @@ def transition(
         listing.expires_on = _expiry(listing, today, validity_months)
     listing.status = new
     session.flush()
+    matchindex.bump_version(session)
     audit.record(
         session,
         f"listing_{action}",
@@ -213,6 +216,7 @@ def expire_due(session: Session, today: date) -> int:
         rows = session.scalars(select(model).where(model.status == ListingStatus.PUBLISHED, model.expires_on < today))
         for listing in rows:
             listing.status = ListingStatus.EXPIRED
+            matchindex.bump_version(session)
             audit.record(
                 session,
                 "listing_expire",

@@ -21,6 +21,7 @@ SEED_LABELS = {
     "targets": "建设目标",
     "policy_tasks": "政策任务",
     "registry": "名录认定",
+    "contracts": "技术合同",
 }
 FEATURED_ACCOUNTS = ("admin", "bureau", "enterprise", "institute", "broker")
 
@@ -29,12 +30,26 @@ FEATURED_ACCOUNTS = ("admin", "bureau", "enterprise", "institute", "broker")
 @click.option("--quiet", is_flag=True, help="不打印演示账号。")
 def seed_command(quiet: bool) -> None:
     """加载 seed_data/ 中的演示数据（可重复执行，不会产生重复数据）。"""
-    from techmarket.seed import DEMO_PASSWORD, load_accounts, load_listings, load_registry
+    from flask import current_app
+
+    from techmarket import uploads
+    from techmarket.seed import DEMO_PASSWORD, load_accounts, load_contracts, load_listings, load_registry
 
     report = load_accounts(db.session)
     report.created |= load_listings(db.session)
     report.created |= load_registry(db.session)
-    db.session.commit()
+    contracts, staged = load_contracts(
+        db.session, current_app.config["UPLOAD_FOLDER"], current_app.config["UPLOAD_LIMIT_BYTES"]
+    )
+    report.created |= contracts
+    try:
+        db.session.commit()
+    except Exception:
+        for item in staged:
+            uploads.discard(item)
+        raise
+    for item in staged:  # evidence files move into place only after the commit
+        uploads.promote(item)
     created = "，".join(f"{SEED_LABELS.get(k, k)} {v} 个" for k, v in report.created.items())
     click.echo(f"演示数据已就绪（本次新增：{created}）。")
     if not quiet:
@@ -128,3 +143,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(listings_cli)
     app.cli.add_command(seed_command)
     app.cli.add_command(create_user_command)
+
+    from techmarket.backup import backup_command, restore_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

@@ -259,3 +259,108 @@ def load_registry(session: Session, seed_dir: Path = SEED_DIR, *, today: date | 
         created["registry"] += 1
     session.flush()
     return created
+
+
+def _demo_pdf(title: str) -> bytes:
+    """A small valid PDF standing in for a scanned document in the demo (ASCII only: a placeholder)."""
+    body = f"techmarket demo document: {title.encode('unicode_escape').decode('ascii')}"
+    return (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+        b"% " + body.encode("ascii") + b"\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+
+
+def load_contracts(
+    session: Session, upload_folder: str, limit: int, seed_dir: Path = SEED_DIR, *, today: date | None = None
+) -> tuple[dict[str, int], list]:
+    """Registered demo contracts with payments and evidence, driven through the real services (by 登记编号).
+
+    Returns what was created and the staged evidence files: the caller commits, then promotes them.
+    """
+    import io
+
+    from techmarket import uploads
+    from techmarket.domain.contracts import ContractType, EvidenceKind
+    from techmarket.domain.listings import IPType, TechField
+    from techmarket.models import Contract
+    from techmarket.services import contracts as svc
+
+    today = today or date.today()
+    created = {"contracts": 0}
+    have = set(session.scalars(select(Contract.registration_no).where(Contract.registration_no.is_not(None))))
+    orgs = {row["key"]: normalize_credit_code(row["credit_code"]) for row in read_json("organisations.json", seed_dir)}
+    by_code = {o.credit_code: o for o in session.scalars(select(Organisation))}
+    clerk = session.scalar(select(User).where(User.role == Role.BUREAU).order_by(User.id))
+    staged_files: list[uploads.StagedFile] = []
+
+    def member(org: Organisation | None) -> User | None:
+        if org is None:
+            return None
+        return session.scalar(
+            select(User)
+            .where(User.org_id == org.id, User.role.in_((Role.ENTERPRISE, Role.INSTITUTE)))
+            .order_by(User.id)
+        )
+
+    def party(spec: dict) -> tuple[svc.PartyData, Organisation | None]:
+        if "org" in spec:
+            org = by_code[orgs[spec["org"]]]
+            return svc.PartyData(org.name, org.credit_code, org.town or ("偃师市" if org.local else ""), org.local), org
+        ext = spec["external"]
+        return svc.PartyData(ext["name"], ext["credit_code"], ext["region"], ext["local"]), None
+
+    def attach(actor: User, contract, kind: EvidenceKind, name: str, payment=None) -> None:
+        staged = uploads.stage(io.BytesIO(_demo_pdf(name)), f"{name}.pdf", upload_folder, limit)
+        staged_files.append(staged)
+        svc.add_evidence(session, actor, contract, kind, staged, payment=payment)
+
+    for row in read_json("contracts.json", seed_dir):
+        if row["registration_no"] in have:
+            continue
+        buyer, buyer_org = party(row["buyer"])
+        seller, seller_org = party(row["seller"])
+        broker = session.scalar(select(User).where(User.username == row["broker"])) if row.get("broker") else None
+        actor = broker or member(buyer_org) or member(seller_org)
+        data = svc.ContractData(
+            title=row["title"],
+            contract_type=ContractType(row["type"]),
+            buyer=buyer,
+            seller=seller,
+            signed_on=date.fromisoformat(row["signed_on"]),
+            contract_amount=Decimal(row["contract_amount"]),
+            technology_amount=Decimal(row["technology_amount"]),
+            tech_field=TechField(row["field"]),
+            ip_type=IPType(row["ip_type"]),
+            subsidized=bool(row.get("subsidized")),
+        )
+        contract = svc.create_contract(session, actor, data, form_token=f"seed-{row['key']}", today=today)
+        attach(actor, contract, EvidenceKind.CONTRACT, f"{row['key']}-contract")
+        svc.submit(session, member(seller_org) or broker or actor, contract)
+        svc.register(
+            session,
+            clerk,
+            contract,
+            registration_no=row["registration_no"],
+            registered_on=date.fromisoformat(row["registered_on"]),
+            technology_amount=None,
+            today=today,
+        )
+        for i, pay in enumerate(row["payments"], start=1):
+            payment = svc.add_payment(
+                session,
+                clerk,
+                contract,
+                paid_on=date.fromisoformat(pay["paid_on"]),
+                amount=Decimal(pay["amount"]),
+                technology_amount=None,
+                confirm_over_total=False,
+                today=today,
+            )
+            if pay["evidence"]:
+                attach(clerk, contract, EvidenceKind.VOUCHER, f"{row['key']}-voucher-{i}", payment)
+                attach(clerk, contract, EvidenceKind.INVOICE, f"{row['key']}-invoice-{i}", payment)
+        created["contracts"] += 1
+    session.flush()
+    return created, staged_files

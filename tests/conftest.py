@@ -30,9 +30,9 @@ def database_url(tmp_dir: str) -> str:
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     from flask_migrate import upgrade
 
-    from techmarket import create_app
+    from techmarket import create_app, uploads
     from techmarket.extensions import db
-    from techmarket.seed import load_accounts, load_listings, load_registry
+    from techmarket.seed import load_accounts, load_contracts, load_listings, load_registry
 
     tmp = tmp_path_factory.mktemp("techmarket")
     app = create_app(
@@ -51,7 +51,10 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         load_accounts(db.session)
         load_listings(db.session)
         load_registry(db.session)
+        _, staged = load_contracts(db.session, app.config["UPLOAD_FOLDER"], app.config["UPLOAD_LIMIT_BYTES"])
         db.session.commit()
+        for item in staged:
+            uploads.promote(item)
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -73,3 +73,22 @@ def test_sqlite_concurrent_read_then_write_transactions(tmp_path):
     engine.dispose()
     assert errors == []
     assert final == 8 * 40
+
+
+def test_demo_contracts_load_once_with_their_evidence(app):
+    from pathlib import Path
+
+    from techmarket.domain.contracts import ContractStatus
+    from techmarket.models import Contract, EvidenceFile
+    from techmarket.seed import load_contracts
+
+    with app.app_context():
+        seeded = db.session.scalars(select(Contract).where(Contract.form_token.like("seed-%"))).all()
+        assert len(seeded) == len(read_json("contracts.json"))
+        assert all(c.status == ContractStatus.REGISTERED and c.registration_no for c in seeded)
+        files = db.session.scalars(select(EvidenceFile).where(EvidenceFile.contract_id.in_([c.id for c in seeded])))
+        stored = [Path(app.config["UPLOAD_FOLDER"]) / f.stored_name for f in files]
+        assert stored and all(p.read_bytes().startswith(b"%PDF-") for p in stored)
+        created, staged = load_contracts(db.session, app.config["UPLOAD_FOLDER"], app.config["UPLOAD_LIMIT_BYTES"])
+        db.session.rollback()
+        assert created == {"contracts": 0} and staged == []

@@ -24,7 +24,25 @@ def client_ip() -> str | None:
     return request.remote_addr
 
 
+#: ids are INTEGER columns (32-bit on PostgreSQL); anything outside is no row, never a driver error
+MAX_ID = 2**31 - 1
+
+
+def parse_id(raw: object) -> int | None:
+    """A row id from user input: ASCII digits within 1..MAX_ID, else None ("²" and "１" are digits to
+    ``str.isdigit`` but not to ``int``; a 30-digit number overflows SQLite's driver)."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw if 0 < raw <= MAX_ID else None
+    text = str(raw or "")
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
 def get_or_404(model: type[M], object_id: int) -> M:
+    if parse_id(object_id) is None:
+        abort(404)
     obj = db.session.get(model, object_id)
     if obj is None:
         abort(404)

@@ -6,9 +6,10 @@ import json
 import re
 import time
 
-from flask import Flask, Response, session
+from flask import Flask, Response, request, session
 from flask_login import current_user
 from markupsafe import Markup, escape
+from werkzeug.routing import IntegerConverter
 
 from techmarket.domain.accounts import OrgKind, Role, Verification
 from techmarket.domain.listings import ListingStatus, format_yuan
@@ -42,6 +43,18 @@ def _enforce_absolute_timeout() -> None:
     limit_seconds = 3600 * int(_app_config("SESSION_ABSOLUTE_HOURS"))
     if time.time() - float(started) > limit_seconds:
         session.clear()
+
+
+def _refuse_nul_bytes() -> tuple[str, int] | None:
+    """No form or query value needs a NUL byte, and PostgreSQL text cannot hold one (the driver raises
+    before the query runs, e.g. on the login name): refuse such a request up front, in Chinese (400)."""
+    for values in (request.args, request.form):
+        for key, items in values.lists():
+            if "\x00" in key or any("\x00" in item for item in items):
+                from techmarket.errors import render_error
+
+                return render_error(400, "提交的内容含有不可见的控制字符（NUL），请删除后重试。")
+    return None
 
 
 def _app_config(key: str):
@@ -111,7 +124,19 @@ def _without_page(args: dict) -> dict:
     return {k: v for k, v in args.items() if k not in ("page", "kind")}
 
 
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` in every URL stops at the largest row id: /contracts/99999999999999999999 is a 404,
+    not an integer the database driver cannot bind."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        from techmarket.access import MAX_ID
+
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntConverter
     from techmarket.auth.routes import bp as auth_bp
     from techmarket.awards.routes import bp as awards_bp
     from techmarket.bureau.routes import bp as bureau_bp
@@ -128,6 +153,7 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     app.before_request(_enforce_absolute_timeout)
+    app.before_request(_refuse_nul_bytes)
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
     app.add_template_filter(_json_text, "json_text")

@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug import Response
 
 from techmarket import permissions
-from techmarket.access import client_ip, require
+from techmarket.access import client_ip, parse_id, require
 from techmarket.contracts import evidence as _evidence  # noqa: F401 - its routes live on the same blueprint
 from techmarket.contracts.common import bp, conflict, load_contract, render_detail, today
 from techmarket.contracts.forms import ConfirmForm, ContractForm, ReviewForm, StatusForm, amount_of
@@ -96,9 +96,10 @@ def _prefill_own_side(form: ContractForm) -> None:
 
 def _visible_case(raw: str | None) -> MatchCase | None:
     """The 对接项目 named in the request, if this user may see it (otherwise it is silently ignored)."""
-    if not raw or not str(raw).isdigit():
+    case_id = parse_id(raw)
+    if case_id is None:
         return None
-    case = db.session.get(MatchCase, int(raw))
+    case = db.session.get(MatchCase, case_id)
     return case if case is not None and permissions.can_view_case(current_user, case) else None
 
 
@@ -197,7 +198,7 @@ def edit(contract_id: int) -> str | Response | tuple[str, int]:
         _fill(form, contract)
         return render_template("contracts/form.html", form=form, contract=contract)
     if form.validate():
-        expected = int(form.version.data) if (form.version.data or "").isdigit() else -1
+        expected = parse_id(form.version.data) or -1
         try:
             svc.update_contract(
                 db.session,

@@ -69,7 +69,7 @@ def _year_arg() -> int | None:
     raw = request.args.get("year", "")
     if not raw:
         return None
-    if not raw.isdigit() or not 1985 <= int(raw) <= 2100:
+    if not (raw.isascii() and raw.isdigit()) or not 1985 <= int(raw) <= 2100:
         abort(400)
     return int(raw)
 

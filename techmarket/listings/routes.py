@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug import Response
 
 from techmarket import matchindex, permissions
-from techmarket.access import acting_user, bureau_required, client_ip, get_or_404, require
+from techmarket.access import acting_user, bureau_required, client_ip, get_or_404, parse_id, require
 from techmarket.domain.accounts import ORG_KIND_LABELS, OrgKind
 from techmarket.domain.cases import strength
 from techmarket.domain.listings import (
@@ -301,7 +301,7 @@ def edit(kind: str, listing_id: int) -> str | Response | tuple[str, int]:
     form = _form_for(k, request.form, obj=listing)
     if form.validate():
         try:
-            expected = int(form.version.data) if (form.version.data or "").isdigit() else -1
+            expected = parse_id(form.version.data) or -1
             changes = svc.update(db.session, current_user, listing, _data(k, form), expected, ip=client_ip())
             db.session.commit()
         except (ServiceError, StaleDataError) as exc:

@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug import Response
 
 from techmarket import permissions
-from techmarket.access import acting_user, client_ip, get_or_404, require
+from techmarket.access import acting_user, client_ip, get_or_404, parse_id, require
 from techmarket.auth.forms import OrgProfileForm
 from techmarket.domain.accounts import ORG_KIND_LABELS, OrgKind, Verification
 from techmarket.domain.listings import ListingStatus
@@ -108,7 +108,7 @@ def edit(org_id: int) -> str | Response | tuple[str, int]:
             description=(form.description.data or "").strip(),
         )
         try:
-            expected = int(form.version.data) if (form.version.data or "").isdigit() else -1
+            expected = parse_id(form.version.data) or -1
             accounts.update_org(db.session, current_user, org, data, expected, ip=client_ip())
             db.session.commit()
         except (ServiceError, StaleDataError) as exc:

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select, update
 
 from techmarket.domain.contracts import EvidenceKind
 from techmarket.extensions import db
@@ -23,11 +23,15 @@ YEAR = PAID_ON.year
 
 
 @pytest.fixture(autouse=True)
-def no_rounds(app):
-    """Rounds are global per year and policy: each test starts without any (only this module makes them)."""
+def no_open_rounds(app):
+    """Rounds are global per year and policy: each test starts with none open or approved.
+
+    Earlier rounds are set aside (marked superseded), not deleted, so no id is ever reused under the
+    audit entries that name it."""
     with app.app_context():
-        db.session.execute(delete(RoundAdjustment))
-        db.session.execute(delete(RewardRound))
+        db.session.execute(
+            update(RewardRound).where(RewardRound.status.in_(("draft", "approved"))).values(status="superseded")
+        )
         db.session.commit()
 
 
@@ -166,7 +170,11 @@ def test_approval_freezes_and_cannot_pay_twice(app, registered):
     assert f"与第{round_id}轮" in page and "+4,000.00" in page  # 100,000 × 0.8 × 5% = 4,000
     assert post(client, f"/bureau/rewards/{second}/approve").status_code == 302
     with app.app_context():
-        statuses = dict(db.session.execute(select(RewardRound.id, RewardRound.status)).all())
+        statuses = dict(
+            db.session.execute(
+                select(RewardRound.id, RewardRound.status).where(RewardRound.id.in_((round_id, second)))
+            ).all()
+        )
     assert statuses == {round_id: "superseded", second: "approved"}
 
 

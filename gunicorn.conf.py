@@ -5,7 +5,8 @@ import os
 bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 timeout = 60
-accesslog = "-"
+# in production the app writes one JSON line per request (techmarket.logging_setup)
+accesslog = None if os.environ.get("APP_ENV") == "production" else "-"
 
 
 def when_ready(server):

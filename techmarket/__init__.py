@@ -12,7 +12,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    from techmarket import cli, errors, sqlite, web
+    from techmarket import cli, errors, logging_setup, sqlite, web
     from techmarket.config import build_config
     from techmarket.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 
@@ -36,4 +36,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    logging_setup.init_app(app)  # JSON log lines when APP_ENV=production
+    if app.config["PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app

@@ -46,6 +46,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 FORMAT = "techmarket-backup"
 FORMAT_VERSION = 1
@@ -53,7 +54,7 @@ MANIFEST = "manifest.json"
 CHUNK = 1024 * 1024
 #: tables that hold rows in a freshly migrated, otherwise empty database
 BOOKKEEPING_TABLES = frozenset({"alembic_version", "matching_state"})
-_SAFE_PATH_RE = re.compile(r"^[0-9A-Za-z_.\-/]+$")
+_UNSAFE_CHARS_RE = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
 class BackupError(RuntimeError):
@@ -141,6 +142,10 @@ def _engine(url: str | URL) -> Iterator[Any]:
     engine = create_engine(url)
     try:
         yield engine
+    except SQLAlchemyError as exc:
+        raise BackupError(
+            f"无法访问数据库 {make_url(url).render_as_string()}：{type(exc).__name__}。请检查 DATABASE_URL 和数据库服务。"
+        ) from exc
     finally:
         engine.dispose()
 
@@ -188,8 +193,9 @@ def _upload_files(folder: Path) -> list[str]:
             if name.startswith("."):
                 continue
             path = Path(root) / name
-            if path.is_file() and not path.is_symlink():
-                found.append(path.relative_to(folder).as_posix())
+            rel = path.relative_to(folder).as_posix()
+            if path.is_file() and not path.is_symlink() and safe_relative_path(rel):
+                found.append(rel)
     return found
 
 
@@ -232,7 +238,7 @@ def _dump_database(url: str, kind: str, target: Path) -> None:
         source = sqlite_path(url)
         if not source.is_file():
             raise BackupError(f"数据库文件不存在：{source}")
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
         try:
             dst = sqlite3.connect(target)
             try:
@@ -296,9 +302,14 @@ def create_backup(database_url: str, upload_folder: str | Path, output: str | Pa
 # --- restore ------------------------------------------------------------------------------------------
 
 
-def _check_member_path(rel: str) -> str:
+def safe_relative_path(rel: str) -> bool:
+    """A relative POSIX path that stays inside its folder: no "..", no absolute path, no control characters."""
     parts = PurePosixPath(rel).parts
-    if not rel or not _SAFE_PATH_RE.match(rel) or rel.startswith("/") or ".." in parts or "." in parts:
+    return bool(rel) and not rel.startswith("/") and not _UNSAFE_CHARS_RE.search(rel) and not {"..", "."} & set(parts)
+
+
+def _check_member_path(rel: str) -> str:
+    if not safe_relative_path(rel):
         raise BackupError(f"备份文件中有不安全的文件路径：{rel!r}，拒绝恢复。")
     return rel
 
@@ -379,7 +390,7 @@ def _extract_and_verify(archive: Path, workdir: Path) -> dict[str, Any]:
 def _restore_sqlite(snapshot: Path, url: str) -> None:
     target = sqlite_path(url)
     target.parent.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(f"file:{snapshot}?mode=ro", uri=True)
+    src = sqlite3.connect(f"{snapshot.resolve().as_uri()}?mode=ro", uri=True)
     try:
         dst = sqlite3.connect(target, timeout=30)
         try:
@@ -421,6 +432,8 @@ def restore_backup(
     kind = database_kind(database_url)
     folder = Path(upload_folder)
     folder.mkdir(parents=True, exist_ok=True)
+    if kind == "sqlite":
+        sqlite_path(database_url).parent.mkdir(parents=True, exist_ok=True)
     # Extract next to the upload folder (same file system: the files are moved in with os.replace).
     workdir = Path(tempfile.mkdtemp(prefix=".restore-", dir=folder))
     try:

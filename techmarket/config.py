@@ -82,6 +82,9 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 5 minutes;50 per day"),
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 5 minutes;300 per day"),
         "HSTS": production,
+        # reverse proxies (nginx) in front whose X-Forwarded-For/-Proto are trusted: client IPs for the
+        # login throttle and the audit trail come from there, not from the proxy's own address
+        "PROXY_HOPS": int(env.get("PROXY_HOPS", "1" if production else "0")),
         "ACHIEVEMENT_VALIDITY_MONTHS": int(env.get("ACHIEVEMENT_VALIDITY_MONTHS", "12")),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "JSON_AS_ASCII": False,

@@ -32,3 +32,30 @@ def test_development_generates_a_secret_once_into_instance(tmp_path, monkeypatch
 def test_postgres_urls_use_psycopg3(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
     assert build_config(tmp_path)["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+
+
+def test_production_trusts_one_proxy_hop_for_client_addresses(tmp_path, monkeypatch):
+    from techmarket import create_app
+
+    monkeypatch.delenv("PROXY_HOPS", raising=False)
+    assert build_config(tmp_path)["PROXY_HOPS"] == 0
+    cfg = build_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "k" * 40})
+    assert cfg["PROXY_HOPS"] == 1
+    app = create_app(
+        {
+            "APP_ENV": "testing",
+            "SECRET_KEY": "k" * 40,
+            "PROXY_HOPS": 1,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+
+    @app.route("/whoami")
+    def whoami():
+        from flask import request
+
+        return request.remote_addr or ""
+
+    client = app.test_client()
+    assert client.get("/whoami", headers={"X-Forwarded-For": "203.0.113.9"}).text == "203.0.113.9"

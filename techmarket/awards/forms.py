@@ -4,11 +4,13 @@ from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from techmarket.forms_common import BaseForm, SelectChoice, no_control_chars
-from techmarket.rewards import available_policies, load_policy
+from techmarket.rewards import DEFAULT_POLICY_ID, available_policies, load_policy
 
 
 def policy_choices() -> list[SelectChoice]:
-    return [SelectChoice(p, f"{load_policy(p).title}（{p}）") for p in available_policies()]
+    """The default policy (this city's) first, then the others."""
+    ids = sorted(available_policies(), key=lambda p: (p != DEFAULT_POLICY_ID, p))
+    return [SelectChoice(p, f"{load_policy(p).title}（{p}）") for p in ids]
 
 
 class OpenRoundForm(BaseForm):

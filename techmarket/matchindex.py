@@ -25,6 +25,7 @@ import os
 import shutil
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -226,14 +227,34 @@ def reset_memory() -> None:
     global _current
     with _lock:
         _current = None
+        _RECOMMENDATIONS.clear()
+
+
+_RECOMMENDATIONS: OrderedDict[tuple, list[Match]] = OrderedDict()
+_CACHE_SIZE = 4096
 
 
 def recommend(index: Index, kind: str, listing: Achievement | Need, top: int = 5) -> list[Match]:
-    """Matches above the no-match threshold for one listing, best first (other side's ids)."""
+    """Matches above the no-match threshold for one listing, best first (other side's ids).
+
+    Cached per worker under the index version and the listing's ``updated_at``: any change to a listing
+    bumps the version, so a cached answer is never stale; a popular page skips the ranking.
+    """
     matcher = index.supply if kind == "need" else index.demand
     if matcher is None:
         return []
-    return [m for m in matcher.rank(DOCUMENT[kind](listing), top=top) if matcher.is_match(m.score)]
+    key = (index.version, index.as_of, kind, listing.id, listing.updated_at, top)
+    with _lock:
+        cached = _RECOMMENDATIONS.get(key)
+        if cached is not None:
+            _RECOMMENDATIONS.move_to_end(key)
+            return cached
+    result = [m for m in matcher.rank(DOCUMENT[kind](listing), top=top) if matcher.is_match(m.score)]
+    with _lock:
+        _RECOMMENDATIONS[key] = result
+        while len(_RECOMMENDATIONS) > _CACHE_SIZE:
+            _RECOMMENDATIONS.popitem(last=False)
+    return result
 
 
 def candidate_pairs(index: Index, needs: Iterable[Need], top: int = 3) -> list[tuple[Need, Match]]:

@@ -276,6 +276,10 @@ def update_org(
         changes["status"] = [org.status.value, Verification.PENDING.value]
         org.status = Verification.PENDING
     session.flush()
+    if {"town", "local"} & changes.keys():
+        from techmarket import matchindex
+
+        matchindex.bump_version(session)  # cached listing pages filter on the town
     audit.record(
         session, "update_org", actor_id=actor.id, object_type="organisation", object_id=org.id, ip=ip, changes=changes
     )

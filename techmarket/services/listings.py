@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from dataclasses import field as dataclass_field
@@ -379,12 +381,51 @@ class Page:
                 last = n
 
 
+_SEARCH_CACHE: OrderedDict[tuple, tuple[int, list[int]]] = OrderedDict()
+_SEARCH_CACHE_SIZE = 2048
+_search_lock = threading.Lock()
+
+
+def _filters_key(filters: Filters) -> tuple:
+    return (
+        filters.field,
+        filters.maturity,
+        filters.cooperation,
+        filters.owner_kind,
+        filters.town,
+        filters.min_amount,
+        filters.max_amount,
+        filters.pilot_base,
+        filters.sort,
+        tuple(filters.terms),
+    )
+
+
 def search(session: Session, kind: str, filters: Filters, today: date, page: int, per_page: int) -> Page:
-    """Count and fetch one page in two cheap steps: ids from the index, then those rows only."""
-    ids_stmt = search_ids(kind, filters, today)
-    total = session.scalar(select(func.count()).select_from(ids_stmt.order_by(None).subquery())) or 0
-    page = max(1, min(page, max(1, -(-total // per_page))))
-    ids = list(session.scalars(ids_stmt.limit(per_page).offset((page - 1) * per_page)))
+    """Count and fetch one page in two cheap steps: ids from the index, then those rows only.
+
+    The ids and the total are cached per worker under the listings version (``matching_state``, bumped
+    with every change that can alter what is public) and the day, so a busy list page costs one small
+    query for the version and one for its 20 rows.
+    """
+    version = matchindex.db_version(session)
+    key = (kind, _filters_key(filters), page, per_page, today, version)
+    with _search_lock:
+        cached = _SEARCH_CACHE.get(key)
+        if cached is not None:
+            _SEARCH_CACHE.move_to_end(key)
+    if cached is None:
+        ids_stmt = search_ids(kind, filters, today)
+        total = session.scalar(select(func.count()).select_from(ids_stmt.order_by(None).subquery())) or 0
+        page = max(1, min(page, max(1, -(-total // per_page))))
+        ids = list(session.scalars(ids_stmt.limit(per_page).offset((page - 1) * per_page)))
+        with _search_lock:
+            _SEARCH_CACHE[key] = (total, ids)
+            while len(_SEARCH_CACHE) > _SEARCH_CACHE_SIZE:
+                _SEARCH_CACHE.popitem(last=False)
+    else:
+        total, ids = cached
+        page = max(1, min(page, max(1, -(-total // per_page))))
     model = MODELS[kind]
     rows = {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))} if ids else {}
     return Page(items=[rows[i] for i in ids if i in rows], page=page, per_page=per_page, total=total)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -41,3 +45,23 @@ def record(
         )
     )
     return entry
+
+
+def plain(value: Any) -> Any:
+    """Audit details are JSON: money, dates and enums as text."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal | date):
+        return str(value)
+    return value
+
+
+def apply_changes(obj: Any, values: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Set ``obj``'s attributes from ``values``; returns {name: [old, new]} (as audit text) for what changed."""
+    changes: dict[str, list[Any]] = {}
+    for name, new in values.items():
+        old = getattr(obj, name)
+        if old != new:
+            changes[name] = [plain(old), plain(new)]
+            setattr(obj, name, new)
+    return changes

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 from sqlalchemy import Select, or_, select
@@ -42,15 +41,6 @@ def _rules() -> Iterator[None]:
         raise ServiceError(exc.message, exc.field) from exc
 
 
-def _plain(value: Any) -> Any:
-    """Audit details are JSON: money, dates and enums as text."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Decimal | date):
-        return str(value)
-    return value
-
-
 def _record(session: Session, action: str, actor: User | None, contract: Contract, ip: str | None, **detail: Any):
     return audit.record(
         session,
@@ -59,7 +49,7 @@ def _record(session: Session, action: str, actor: User | None, contract: Contrac
         object_type=OBJECT,
         object_id=contract.id,
         ip=ip,
-        **{k: _plain(v) for k, v in detail.items()},
+        **{k: audit.plain(v) for k, v in detail.items()},
     )
 
 
@@ -179,13 +169,7 @@ def _apply(session: Session, contract: Contract, data: ContractData) -> dict[str
         # A unit on the platform: whether it is local is what the bureau verified, not what the form says.
         values[f"{side}_region"] = party.region or (org.town or "" if org else "")
         values[f"{side}_local"] = org.local if org else party.local
-    changes = {}
-    for name, new in values.items():
-        old = getattr(contract, name)
-        if old != new:
-            changes[name] = [_plain(old), _plain(new)]
-            setattr(contract, name, new)
-    return changes
+    return audit.apply_changes(contract, values)
 
 
 def _check_actor_is_party(actor: User, contract: Contract) -> None:

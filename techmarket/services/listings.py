@@ -89,14 +89,6 @@ def _values(data: AchievementData | NeedData) -> dict[str, Any]:
     return values
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal | date):
-        return str(value)
-    if hasattr(value, "value"):
-        return value.value
-    return value
-
-
 def create(
     session: Session, actor: User, kind: str, data: AchievementData | NeedData, *, ip: str | None = None
 ) -> Achievement | Need:
@@ -124,12 +116,7 @@ def update(
     """Apply an edit; a published listing stays published and the change is recorded field by field."""
     if listing.version != expected_version:
         raise ServiceError("该信息已被他人修改，请刷新页面查看最新内容后再编辑（您填写的内容仍保留在表单中）。")
-    changes: dict[str, list[Any]] = {}
-    for name, new in _values(data).items():
-        old = getattr(listing, name)
-        if old != new:
-            changes[name] = [_jsonable(old), _jsonable(new)]
-            setattr(listing, name, new)
+    changes = audit.apply_changes(listing, _values(data))
     if not changes:
         return changes
     if isinstance(listing, Need) and "deadline" in changes and listing.status == ListingStatus.PUBLISHED:

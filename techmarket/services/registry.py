@@ -143,12 +143,7 @@ def update_entry(
         raise ServiceError(
             f"“{data.name}”的{data.level.label}{data.category.label}（{data.recognized_year}年）已在名录中。", "name"
         )
-    changes: dict[str, list[Any]] = {}
-    for name in ENTRY_FIELDS:
-        old, new = getattr(entry, name), getattr(data, name)
-        if old != new:
-            changes[name] = [_plain(old), _plain(new)]
-            setattr(entry, name, new)
+    changes = audit.apply_changes(entry, {name: getattr(data, name) for name in ENTRY_FIELDS})
     if not changes:
         return changes
     entry.unit_key = unit_key(data)
@@ -165,12 +160,6 @@ def update_entry(
         changes=changes,
     )
     return changes
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    return getattr(value, "value", value)
 
 
 def platform_links(session: Session, entries: Iterable[RegistryEntry]) -> dict[int, int]:

@@ -100,6 +100,9 @@ def gather(
 
 
 def _compute(session: Session, round_: RewardRound) -> None:
+    """Recalculate the round from the current rows and its adjustments (as just added or removed)."""
+    session.flush()
+    session.refresh(round_, ["adjustments"])
     policy = rewards.load_policy(round_.policy_id)
     data = gather(session, round_.year, policy, list(round_.adjustments))
     result = rewards.calculate(data, policy)
@@ -107,6 +110,7 @@ def _compute(session: Session, round_: RewardRound) -> None:
     round_.result = _json(rewards.result_to_dict(result))
     round_.total = result.total
     round_.computed_at = utcnow()
+    session.flush()
 
 
 def open_round(
@@ -152,10 +156,7 @@ def open_round(
                     created_by_id=a.created_by_id,
                 )
             )
-        session.flush()
-        session.refresh(round_, ["adjustments"])
     _compute(session, round_)
-    session.flush()
     audit.record(
         session,
         "reward_round_open",
@@ -180,7 +181,6 @@ def recompute(session: Session, actor: User, round_: RewardRound, *, ip: str | N
     _require_draft(round_)
     old = str(round_.total)
     _compute(session, round_)
-    session.flush()
     audit.record(
         session,
         "reward_round_recompute",
@@ -206,11 +206,8 @@ def adjust(
     adjustment.round_id = round_.id
     adjustment.created_by_id = actor.id
     session.add(adjustment)
-    session.flush()
-    session.refresh(round_, ["adjustments"])
     old = str(round_.total)
     _compute(session, round_)
-    session.flush()
     audit.record(
         session,
         "reward_round_adjust",
@@ -237,10 +234,7 @@ def remove_adjustment(
     if adjustment is None or adjustment.round_id != round_.id:
         raise ServiceError("该调整不存在。")
     session.delete(adjustment)
-    session.flush()
-    session.refresh(round_, ["adjustments"])
     _compute(session, round_)
-    session.flush()
     audit.record(
         session,
         "reward_round_unadjust",
